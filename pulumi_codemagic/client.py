@@ -635,7 +635,7 @@ class CodemagicClient:
             delay = self._retry_policy.backoff_seconds(attempt, random=self._random)
 
         logger.info(
-            "%s %s failed with %s; retrying in %.1f s (attempt %d of %d)",
+            "%s %s failed with %s; retrying in %.2f s (attempt %d of %d)",
             call.method,
             self._display_path(call.url),
             reason,

@@ -311,7 +311,8 @@ def api_error_from_response(
 
     message = f"{method} {path} failed with HTTP {status}{_reason_phrase(status)}"
     message += f": {excerpt}" if excerpt else ""
-    message += ". " + _hint(error_class, subject, hints, retry_after_seconds)
+    message += " " if message.endswith((".", "!", "?")) else ". "
+    message += _hint(error_class, subject, hints, retry_after_seconds)
     message = scrub(message, token)
 
     if error_class is RateLimitedError:
