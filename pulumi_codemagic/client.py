@@ -127,6 +127,8 @@ class _Call:
     stream: bool = False
     accept_redirects: bool = False
     hints: Mapping[type[CodemagicAPIError], str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    """Values sent in the request that must not appear in errors, such as variable values."""
 
 
 class CodemagicClient:
@@ -271,6 +273,7 @@ class CodemagicClient:
             subject=f"app {request.app_id}",
             json_body=request.to_json_body(),
             hints={BadRequestError: _START_BAD_REQUEST_HINT, NotFoundError: _START_NOT_FOUND_HINT},
+            secrets=_variable_values(request),
         )
         max_attempts = self._retry_policy.max_attempts
 
@@ -684,7 +687,7 @@ class CodemagicClient:
             path=self._display_path(call.url),
             status=response.status_code,
             body=_read_error_body(response),
-            token=self._token,
+            secrets=(self._token, *call.secrets),
             subject=call.subject,
             hints=call.hints,
             retry_after_seconds=retry_after,
@@ -708,7 +711,10 @@ class CodemagicClient:
             f"connection to {self._base_url}; the Codemagic API may be unavailable."
         )
         return RequestTimeoutError(
-            scrub(message, self._token), method=call.method, path=path, status=None
+            scrub(message, (self._token, *call.secrets)),
+            method=call.method,
+            path=path,
+            status=None,
         )
 
     def _display_path(self, url: str) -> str:
@@ -802,6 +808,12 @@ def _read_error_body(response: requests.Response) -> str:
         return b"".join(chunks).decode(encoding, errors="replace")
     except LookupError:
         return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _variable_values(request: StartBuildRequest) -> tuple[str, ...]:
+    if request.environment is None:
+        return ()
+    return tuple(request.environment.variables.values())
 
 
 def _summary(error: CodemagicError) -> str:

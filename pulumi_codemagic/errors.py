@@ -28,7 +28,7 @@ import html
 import http
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from .models import Build, build_page_url
 
@@ -64,8 +64,8 @@ MAX_EXCERPT_CHARS = 200
 
 _REDACTED = "[REDACTED]"
 
-# Shorter strings are not real Codemagic tokens, and replacing them would garble messages.
-_MIN_SCRUBBED_TOKEN_CHARS = 8
+# Shorter strings are not real tokens or secrets, and replacing them would garble messages.
+_MIN_SCRUBBED_CHARS = 8
 
 
 class CodemagicError(Exception):
@@ -84,8 +84,9 @@ class CodemagicAPIError(CodemagicError):
         path: URL path of the failed request, without the query string (query strings of
             download redirects can carry signatures).
         status: HTTP status code, or ``None`` when no response arrived.
-        body_excerpt: Start of the error message in the response body, with the token
-            removed, at most :data:`MAX_EXCERPT_CHARS` characters; ``""`` when there was none.
+        body_excerpt: Start of the error message in the response body, at most
+            :data:`MAX_EXCERPT_CHARS` characters, with the token and the request's environment
+            variable values removed; ``""`` when there was none.
     """
 
     def __init__(
@@ -250,13 +251,13 @@ class ArtefactIntegrityError(CodemagicError):
         self.actual_size = actual_size
 
 
-def body_excerpt(body: str, *, token: str | None) -> str:
-    """Extract a short, token-free message from an error response body.
+def body_excerpt(body: str, *, secrets: Iterable[str | None] = ()) -> str:
+    """Extract a short message without secrets from an error response body.
 
     The message is the first non-empty string among the JSON keys ``detail``, ``message`` and
     ``error``; otherwise the ``<title>`` of an HTML page; otherwise the text itself.
-    Whitespace runs become one space, the token becomes ``[REDACTED]``, and the result is cut
-    to :data:`MAX_EXCERPT_CHARS` characters.
+    Whitespace runs become one space, each of ``secrets`` becomes ``[REDACTED]`` (see
+    :func:`scrub`), and the result is cut to :data:`MAX_EXCERPT_CHARS` characters.
     """
     text = body.strip()
     message = _json_message(text)
@@ -265,20 +266,23 @@ def body_excerpt(body: str, *, token: str | None) -> str:
         message = html.unescape(title.group(1)) if title else text
 
     message = " ".join(message.split())
-    message = scrub(message, token)
+    message = scrub(message, secrets)
     if len(message) > MAX_EXCERPT_CHARS:
         message = message[: MAX_EXCERPT_CHARS - 1].rstrip() + "…"
     return message
 
 
-def scrub(text: str, token: str | None) -> str:
-    """Replace every occurrence of ``token`` in ``text`` with ``[REDACTED]``.
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each of ``secrets`` in ``text`` with ``[REDACTED]``.
 
-    Tokens shorter than 8 characters are left alone: they are not real Codemagic tokens.
+    Values shorter than 8 characters are left alone: they are not real tokens, and replacing
+    a value such as ``1`` or ``true`` would garble the text.
     """
-    if not token or len(token) < _MIN_SCRUBBED_TOKEN_CHARS:
-        return text
-    return text.replace(token, _REDACTED)
+    usable = {secret for secret in secrets if secret and len(secret) >= _MIN_SCRUBBED_CHARS}
+    # Longest first, so that a secret containing another is replaced whole.
+    for secret in sorted(usable, key=len, reverse=True):
+        text = text.replace(secret, _REDACTED)
+    return text
 
 
 def api_error_from_response(
@@ -287,7 +291,7 @@ def api_error_from_response(
     path: str,
     status: int,
     body: str,
-    token: str | None,
+    secrets: Iterable[str | None],
     subject: str,
     hints: Mapping[type[CodemagicAPIError], str] | None = None,
     retry_after_seconds: float | None = None,
@@ -299,7 +303,8 @@ def api_error_from_response(
         path: URL path of the request, without the query string.
         status: HTTP status code of the reply (400 or more, or an unexpected 3xx).
         body: Text of the reply body; only a short excerpt of it is kept.
-        token: API token to remove from the excerpt.
+        secrets: Values to remove from the message: the API token, and the environment
+            variable values of the request, which a server might echo.
         subject: What the request was about, used in the advice, such as
             ``"app 5c9c064185dd2310123b8e96"``.
         hints: Advice that replaces the default one for an exception class, for a request
@@ -307,13 +312,14 @@ def api_error_from_response(
         retry_after_seconds: Wait the server asked for on a 429, in seconds.
     """
     error_class = _error_class_for_status(status)
-    excerpt = body_excerpt(body, token=token)
+    secrets = tuple(secrets)
+    excerpt = body_excerpt(body, secrets=secrets)
 
     message = f"{method} {path} failed with HTTP {status}{_reason_phrase(status)}"
     message += f": {excerpt}" if excerpt else ""
     message += " " if message.endswith((".", "!", "?")) else ". "
     message += _hint(error_class, subject, hints, retry_after_seconds)
-    message = scrub(message, token)
+    message = scrub(message, secrets)
 
     if error_class is RateLimitedError:
         return RateLimitedError(

@@ -31,7 +31,7 @@ def _error(status: int, body: str = "", **options: object) -> CodemagicAPIError:
         "path": f"/builds/{BUILD_ID}",
         "status": status,
         "body": body,
-        "token": FAKE_TOKEN,
+        "secrets": (FAKE_TOKEN,),
         "subject": f"build {BUILD_ID}",
     }
     arguments.update(options)
@@ -174,11 +174,11 @@ def test_error_message_scrubs_token() -> None:
     ],
 )
 def test_body_excerpt_message(body: str, expected: str) -> None:
-    assert body_excerpt(body, token=None) == expected
+    assert body_excerpt(body) == expected
 
 
 def test_body_excerpt_truncated() -> None:
-    excerpt = body_excerpt("x" * 1000, token=None)
+    excerpt = body_excerpt("x" * 1000)
 
     assert len(excerpt) == MAX_EXCERPT_CHARS
     assert excerpt.endswith("…")
@@ -188,11 +188,17 @@ def test_body_excerpt_token_removed_before_cut() -> None:
     # A token straddling the cut must not leave its first characters behind.
     body = "y" * (MAX_EXCERPT_CHARS - 5) + FAKE_TOKEN
 
-    assert "cm-fa" not in body_excerpt(body, token=FAKE_TOKEN)
+    assert "cm-fa" not in body_excerpt(body, secrets=[FAKE_TOKEN])
+
+
+def test_body_excerpt_longer_secret_first() -> None:
+    excerpt = body_excerpt("value=abcdefgh-ijkl", secrets=["abcdefgh", "abcdefgh-ijkl"])
+
+    assert excerpt == "value=[REDACTED]"
 
 
 def test_body_excerpt_short_token_not_scrubbed() -> None:
-    assert body_excerpt("abc", token="a") == "abc"
+    assert body_excerpt("abc", secrets=["a"]) == "abc"
 
 
 # Build outcome errors
