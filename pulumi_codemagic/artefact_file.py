@@ -5,7 +5,7 @@ A later stack uses it to take an artefact that a :class:`~pulumi_codemagic.Build
 size, and place it where a deployment step expects it. ``pulumi destroy`` removes the file.
 
 The provider follows the same rules as the build provider: it lives in this importable module,
-its pickled form holds no token, and it makes a new client in each call.
+its pickled form contains no token, and it makes a new client in each call.
 """
 
 from __future__ import annotations

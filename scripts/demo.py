@@ -1,9 +1,9 @@
 """Run the examples against the local Codemagic emulator: `make demo`.
 
-Steps: start the emulator on a free loopback port, run `pulumi up` on
-examples/build-and-export and then on examples/deploy-from-build (which reads the first stack
-through a StackReference), print the artefact URLs and the published file, then destroy both
-stacks and stop the emulator. Everything the engine writes (file backend, PULUMI_HOME, the
+The script starts the emulator on a free loopback port and runs `pulumi up` on
+examples/build-and-export, then on examples/deploy-from-build, which reads the first stack
+through a StackReference. It prints the artefact URLs and the published file, then destroys both
+stacks and stops the emulator. Everything the engine writes (file backend, PULUMI_HOME, the
 copied projects, the published file) lives in a temporary folder that is removed at the end,
 also after a failure or Ctrl-C.
 
