@@ -146,9 +146,9 @@ class CodemagicClient:
             else ``https://api.codemagic.io``. A trailing slash is removed.
         timeout_seconds: Read timeout of each request: the longest wait for the server between
             bytes, in seconds. Default 30.
-        connect_timeout_seconds: Longest wait for a connection to open, in seconds. Default 10.
+        connect_timeout_seconds: Maximum wait for a connection to open, in seconds. Default 10.
         max_retries: Repeats of a failed request after the first attempt. Default 4.
-        max_rate_limit_wait_seconds: Longest wait honoured from a 429 reply's
+        max_rate_limit_wait_seconds: Maximum wait honoured from a 429 reply's
             ``Retry-After`` or rate-limit reset header, in seconds. Default 60.
         session: Session to send requests with. When given, the caller keeps ownership and
             :meth:`close` leaves it open. Redirects are never followed automatically either
@@ -216,7 +216,7 @@ class CodemagicClient:
         # Pickling would copy the token into wherever the bytes go, such as Pulumi state for a
         # dynamic provider that captured a client.
         raise TypeError(
-            "CodemagicClient holds the API token and cannot be pickled; create the client "
+            "CodemagicClient contains the API token and cannot be pickled; create the client "
             "inside the code that uses it instead of capturing it"
         )
 
@@ -305,7 +305,7 @@ class CodemagicClient:
                 error = self._api_error(call, response)
                 if status not in UNCERTAIN_START_STATUSES:
                     raise error
-                doubt = f"Codemagic answered HTTP {status}"
+                doubt = f"Codemagic returned HTTP {status}"
 
             # The request may have created a build. Wait first, so that a slow server has time
             # to record it, then look for the label before sending anything again.
@@ -393,8 +393,8 @@ class CodemagicClient:
         with response:
             if response.status_code == 208:
                 return CancelResult.ALREADY_FINISHED
-            # NOTE: Codemagic documents 200 for a successful cancel; another 2xx is read the
-            # same way, as an accepted cancel.
+            # NOTE: Codemagic documents only 200 for a successful cancel. Another 2xx is read
+            # the same way, as an accepted cancel.
             return CancelResult.CANCELED
 
     # -----------------------------------------------------------------------------------------
@@ -433,10 +433,12 @@ class CodemagicClient:
         """Download an artefact to a file and return the file's path.
 
         The token is sent to the artefact URL when it is on the API's origin, and dropped on a
-        redirect to another origin. Redirects from https to http are rejected. The file appears
-        only after its status, size and md5 checksum were checked, by renaming a temporary file
-        written in the same directory; on any failure no file is left behind. Transient
-        failures, including a transfer cut off midway, are retried from the start.
+        redirect to another origin. Redirects from https to http are rejected.
+
+        The file appears only after its status, size and md5 checksum were checked: it is
+        written to a temporary file in the same directory and then renamed. On any failure no
+        file is left behind. Transient failures, including a transfer cut off midway, are
+        retried from the start.
 
         Args:
             artefact: The artefact, as found in :attr:`Build.artefacts`.
@@ -520,8 +522,8 @@ class CodemagicClient:
     def _find_build_by_label(
         self, request: StartBuildRequest, label: str, *, doubt: str
     ) -> str | None:
-        # The lookup filters by app only: for codemagic.yaml builds, Codemagic stores the
-        # workflow key in fileWorkflowId, so a workflowId filter might miss the build.
+        # The lookup filters by app only, because Codemagic stores the workflow key of a
+        # codemagic.yaml build in fileWorkflowId, and a workflowId filter might miss it.
         try:
             newest = islice(self._iter_builds({"appId": request.app_id}), START_LOOKUP_BUILDS)
             for build in newest:
@@ -542,7 +544,7 @@ class CodemagicClient:
     def _start_reply_unreadable(
         self, request: StartBuildRequest, label: str, error: UnexpectedResponseError
     ) -> str:
-        doubt = f"Codemagic answered HTTP {error.status} without a readable build id"
+        doubt = f"Codemagic returned HTTP {error.status} without a readable build id"
         found = self._find_build_by_label(request, label, doubt=doubt)
         if found is not None:
             return found

@@ -13,7 +13,7 @@ The tree, so that callers can catch as broadly as they need::
     │   ├── RequestTimeoutError                 connection failed or timed out after the retries
     │   ├── RedirectRejectedError               a download redirect was not followed
     │   └── UnexpectedResponseError             a reply that does not have the documented shape
-    ├── BuildStartUncertainError                nobody can tell whether POST /builds created a build
+    ├── BuildStartUncertainError                unknown whether POST /builds created a build
     ├── BuildFailedError                        a build ended outside the success statuses
     ├── BuildWaitTimeoutError                   a build was still running at the deadline
     └── ArtefactIntegrityError                  a download did not match its md5 or size
@@ -118,7 +118,7 @@ class BadRequestError(CodemagicAPIError, ValueError):
 
 
 class RateLimitedError(CodemagicAPIError):
-    """Codemagic still answered 429 Too Many Requests after the retries.
+    """Codemagic still returned 429 Too Many Requests after the retries.
 
     Attributes:
         retry_after_seconds: Wait the server asked for, in seconds, if it sent one.
@@ -141,7 +141,7 @@ class RateLimitedError(CodemagicAPIError):
 
 
 class ServerError(CodemagicAPIError):
-    """Codemagic answered with a 5xx status, still after the retries where retrying is safe."""
+    """Codemagic returned a 5xx status, still after the retries where retrying is safe."""
 
 
 class RequestTimeoutError(CodemagicAPIError):
@@ -255,7 +255,7 @@ def body_excerpt(body: str, *, secrets: Iterable[str | None] = ()) -> str:
     """Extract a short message without secrets from an error response body.
 
     The message is the first non-empty string among the JSON keys ``detail``, ``message`` and
-    ``error``; otherwise the ``<title>`` of an HTML page; otherwise the text itself.
+    ``error``. Without one, it is the ``<title>`` of an HTML page, else the text itself.
     Whitespace runs become one space, each of ``secrets`` becomes ``[REDACTED]`` (see
     :func:`scrub`), and the result is cut to :data:`MAX_EXCERPT_CHARS` characters.
     """
@@ -376,7 +376,7 @@ def _hint(
     if error_class is ServerError:
         return "The Codemagic API is failing or unavailable; try again later."
     if error_class is UnexpectedResponseError:
-        return "The Codemagic API answered with a redirect, which this client does not follow."
+        return "The Codemagic API returned a redirect, which this client does not follow."
     return f"Codemagic did not accept the request for {subject}."
 
 

@@ -278,7 +278,7 @@ class Build(CodemagicModel):
 
     workflow_id: str | None = None
     """Workflow id. For codemagic.yaml builds Codemagic sends ``workflowId: null`` and the yaml
-    key in ``fileWorkflowId``, so this field holds that key."""
+    key in ``fileWorkflowId``, so this field contains that key."""
 
     index: int | None = None
     """Build number within the application."""
@@ -370,7 +370,8 @@ class Application(CodemagicModel):
     """Project type, such as ``flutter-app``."""
 
     settings_source: str | None = None
-    """Where workflows are defined: ``file`` (codemagic.yaml) or ``ui`` (Workflow Editor)."""
+    """Source of the workflow definitions: ``file`` (codemagic.yaml) or ``ui`` (Workflow
+    Editor)."""
 
     last_build_id: str | None = None
     """Id of the newest build."""
@@ -379,7 +380,7 @@ class Application(CodemagicModel):
     """Workflow Editor workflow ids; codemagic.yaml workflows are not listed."""
 
     branches: list[str] = Field(default_factory=list)
-    """Branches Codemagic knows of."""
+    """Branches of the repository, as Codemagic last fetched them."""
 
     @field_validator("workflow_ids", "branches", mode="before")
     @classmethod

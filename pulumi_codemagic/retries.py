@@ -6,9 +6,9 @@ Policy, in short:
   connection errors, timeouts and the statuses 429, 502, 503 and 504.
 * ``POST /builds`` is not safe to repeat blindly, because a repeat can start a second build.
   The client retries it only when the request provably never reached the server (connect
-  timeout, refused connection, failed DNS lookup) or was answered 429. After any other failure
-  it first looks for the build by the start's unique label; see
-  ``CodemagicClient.start_build``.
+  timeout, refused connection, failed DNS lookup) or got a 429 reply. After a read timeout, a
+  dropped connection or a 500, 502, 503 or 504 reply, it first looks for the build by the
+  start's unique label; see ``CodemagicClient.start_build``. Other 4xx replies are final.
 * Waits grow exponentially with "full jitter": a random time between zero and
   ``min(backoff_max_seconds, backoff_initial_seconds * 2 ** (retry_number - 1))``, which keeps
   many clients from retrying in step.
@@ -68,7 +68,7 @@ class RetryPolicy:
             Default 4.
         backoff_initial_seconds: Ceiling of the first random wait, in seconds. Default 0.5.
         backoff_max_seconds: Largest ceiling of a random wait, in seconds. Default 8.
-        max_rate_limit_wait_seconds: Longest wait honoured from a 429 reply's headers, in
+        max_rate_limit_wait_seconds: Maximum wait honoured from a 429 reply's headers, in
             seconds. Default 60. A longer requested wait is cut to this.
     """
 
@@ -126,7 +126,7 @@ class RetryPolicy:
 def rate_limit_reset_seconds(
     headers: Mapping[str, str], *, now: Callable[[], float]
 ) -> float | None:
-    """Read how long a 429 reply asks the client to wait, in seconds from now.
+    """Read how long a 429 reply requests the client to wait, in seconds from now.
 
     Headers are read in this order, the first usable one wins:
 

@@ -68,7 +68,7 @@ def wait_for_build(
     Args:
         client: Reads the build; usually a ``CodemagicClient``.
         build_id: Id of the build to wait for.
-        timeout_seconds: Longest time to wait, in seconds, counted from the call. With 0 the
+        timeout_seconds: Maximum time to wait, in seconds, counted from the call. With 0 the
             build is read once.
         success_statuses: Terminal statuses that count as success. Default ``finished`` and
             ``warning``. Every value must be terminal.

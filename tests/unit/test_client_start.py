@@ -55,7 +55,7 @@ def _list_page(*labels_per_build: list[str], next_page_url: str | None = None) -
     return {"applications": [], "builds": builds, "nextPageUrl": next_page_url}
 
 
-def _refused() -> requests.ConnectionError:
+def _refused_connection_error() -> requests.ConnectionError:
     reason = NewConnectionError(None, "Failed to establish a new connection: refused")
     return requests.ConnectionError(MaxRetryError(None, "/builds", reason=reason))  # type: ignore[arg-type]
 
@@ -220,7 +220,7 @@ def test_start_429_exhausted(rsps: responses.RequestsMock) -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [requests.exceptions.ConnectTimeout(), _refused()],
+    [requests.exceptions.ConnectTimeout(), _refused_connection_error()],
     ids=["connect-timeout", "refused"],
 )
 def test_start_not_sent_retried(rsps: responses.RequestsMock, error: Exception) -> None:
@@ -394,7 +394,7 @@ def test_start_uncertain_message(rsps: responses.RequestsMock) -> None:
 
     assert str(caught.value) == (
         f"Starting a build of workflow 'ios-release' for app {APP_ID} may or may not have "
-        "succeeded: Codemagic answered HTTP 502, and looking for the build afterwards failed "
+        "succeeded: Codemagic returned HTTP 502, and looking for the build afterwards failed "
         "too (TokenRejectedError, HTTP 403). Before starting it again, search Codemagic for a "
         f"build with the label {LABEL}."
     )

@@ -221,7 +221,8 @@ def test_is_retryable_transport_error(error: BaseException, retryable: bool) -> 
 
 
 class _OneShotServer:
-    """A loopback TCP server that reads one request and then misbehaves as told."""
+    """A loopback TCP server that reads one request, then closes ("drop") or stays silent
+    ("stall")."""
 
     def __init__(self, behaviour: str) -> None:
         self._behaviour = behaviour
