@@ -1,8 +1,9 @@
 """Fixtures shared by every test folder.
 
 ``emulator`` serves the local Codemagic API emulator on a free loopback port for
-one test, with the bundled sample apps and a fast clock: each build spends 0.05 s
-in every in-progress status, so it ends about 0.35 s after it starts.
+one test, with the bundled sample apps and a fast clock. Each build spends 0.05 s
+in every in-progress status, so a build that finishes ends about 0.35 s after it
+starts.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Local emulator of the Codemagic REST API, for demos, tests and offline stacks.
 
-The emulator is a real HTTP server (FastAPI on uvicorn) that answers the legacy API
+The emulator is a real HTTP server (FastAPI on uvicorn) that serves the legacy API
 routes the library uses (builds, apps, artefacts) with the JSON shapes the real
 service sends. Builds move through Codemagic statuses on a configurable clock and
 end as the outcome rules say; faults can be injected for reliability tests. Apps and

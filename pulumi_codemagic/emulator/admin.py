@@ -14,7 +14,7 @@ statistics. They are not part of the Codemagic API.
 * ``GET``, ``PUT``, ``DELETE /_emulator/faults``: show, replace, switch off faults.
 * ``GET /_emulator/stats``: counters. ``POST /_emulator/reset``: back to the start state.
 
-Errors answer 400 or 404 with ``{"error": ...}``.
+Errors return 400 or 404 with ``{"error": ...}``.
 """
 
 from __future__ import annotations

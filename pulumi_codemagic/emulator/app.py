@@ -1,6 +1,6 @@
 """Serve the emulated legacy Codemagic API (``https://api.codemagic.io``) with FastAPI.
 
-`create_app` returns an ASGI app with these routes, each answering like the real
+`create_app` returns an ASGI app with these routes, each responding like the real
 API as far as it is known:
 
 * ``POST /builds``, ``GET /builds``, ``GET /builds/{id}``, ``POST /builds/{id}/cancel``
@@ -11,7 +11,7 @@ API as far as it is known:
 * the admin routes of `admin.router` under ``/_emulator/`` (no token).
 
 API routes need the ``x-auth-token`` header. A missing or wrong token gives 401
-``{"error": "Unauthorized"}``, except on ``/artifacts`` routes, which answer 403
+``{"error": "Unauthorized"}``, except on ``/artifacts`` routes, which return 403
 ``FORBIDDEN`` as the real artefact service does. Errors use the legacy shape
 ``{"error": ..., "message": ...}``. `middleware.EmulatorMiddleware` wraps the app to
 log each request and to inject faults.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -46,10 +47,11 @@ logger = logging.getLogger(__name__)
 NOT_FOUND_MESSAGE = "The requested URL was not found on the server."
 FORBIDDEN_MESSAGE = "You don't have the permission to access the requested resource."
 ENVIRONMENT_KEYS = ("variables", "groups", "softwareVersions")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class ApiError(Exception):
-    """An error answer: HTTP status and JSON body."""
+    """Error response: HTTP status and JSON body."""
 
     def __init__(self, status_code: int, body: dict[str, Any]) -> None:
         super().__init__(status_code, body)
@@ -58,18 +60,18 @@ class ApiError(Exception):
 
 
 def not_found() -> ApiError:
-    """Return the legacy API's 404 answer."""
+    """Return the legacy API's 404 error."""
     return ApiError(404, {"error": "NOT_FOUND", "message": NOT_FOUND_MESSAGE})
 
 
 def forbidden(message: str = FORBIDDEN_MESSAGE) -> ApiError:
-    """Return the artefact service's 403 answer."""
+    """Return the artefact service's 403 error."""
     return ApiError(403, {"error": "FORBIDDEN", "message": message})
 
 
 def bad_request(error: str, message: str | None = None) -> ApiError:
-    """Return a 400 answer; `error` is the short text clients read first."""
-    # NOTE: the texts of Codemagic's 400 answers are not documented; these are ours.
+    """Return a 400 error. `error` is the short text that clients read first."""
+    # NOTE: Codemagic does not document its 400 messages, so these texts are ours.
     body: dict[str, Any] = {"error": error}
     if message is not None:
         body["message"] = message
@@ -121,8 +123,8 @@ def create_app(state: EmulatorState, *, token: str) -> FastAPI:
         try:
             build_id = state.start_build(start)
         except UnknownAppError:
-            # NOTE: an app that is unknown or not shared with the token most likely
-            # gives 403, as Codemagic's GitHub Action expects; the body is a guess.
+            # NOTE: Codemagic's GitHub Action expects 403 for an app that is unknown
+            # or not shared with the token. The body is a guess.
             raise ApiError(
                 403,
                 {
@@ -155,7 +157,7 @@ def create_app(state: EmulatorState, *, token: str) -> FastAPI:
             tag=query.get("tag"),
         )
         skip_text = query.get("skip", "0")
-        if not skip_text.isdigit():
+        if not _DIGITS.fullmatch(skip_text):
             raise bad_request("Invalid skip", "skip must be a non-negative integer.")
         skip = int(skip_text)
         applications, builds, more = state.list_builds(
@@ -185,7 +187,7 @@ def create_app(state: EmulatorState, *, token: str) -> FastAPI:
             canceled = state.cancel_build(build_id)
         except UnknownBuildError:
             raise not_found() from None
-        # NOTE: the bodies of both answers are undocumented; the emulator sends none,
+        # NOTE: the bodies of both responses are undocumented. The emulator sends none,
         # so clients must rely on the status code only.
         if canceled:
             logger.info("Canceled build %s", build_id)
@@ -245,7 +247,7 @@ def create_app(state: EmulatorState, *, token: str) -> FastAPI:
             if artefact is None:
                 raise forbidden()
             if expired:
-                # NOTE: a guess; the real service may answer 400, 403 or 410.
+                # NOTE: a guess. The real service may return 400, 403 or 410.
                 raise forbidden("This public URL has expired.")
         else:
             check_artefact_token(request)

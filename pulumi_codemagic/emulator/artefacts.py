@@ -1,9 +1,10 @@
 """Generate deterministic artefact files and sign public artefact URLs.
 
-Each artefact of a finished build is a few KiB of real bytes derived only from the
-build id and the file name, so the same build always yields the same bytes, md5 and
-size. APK, AAB, IPA and dSYM files are small zip archives with the entries such a
-file usually has (their bodies are seeded random bytes); text files get text.
+Each artefact of a finished build is a few KiB of real bytes derived from the build
+id, the file name and the app's configuration, so the same build always yields the
+same bytes, md5 and size. APK, AAB, IPA and dSYM files are small zip archives with
+the entries such a file usually has, filled with seeded random bytes. Text files
+get lines of text.
 
 A public URL carries a token ``<payload>.<signature>``: the payload is the
 artefact's secure path and expiry in URL-safe base64, and the signature is an

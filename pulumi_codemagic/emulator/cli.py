@@ -2,9 +2,9 @@
 
 The first line on stdout is ``Codemagic emulator listening on <base URL>``, flushed
 at once, so a script can start the emulator with ``--port 0`` and read the URL.
-Request logs go to stderr. SIGTERM and SIGINT shut the server down cleanly and the
-process exits with status 0; it exits with 1 if the server stops on its own, and
-with 2 on invalid options, an invalid config file or a port that cannot be bound.
+Request logs go to stderr. SIGTERM and SIGINT shut the server down cleanly, and the
+process exits with status 0. It exits with 1 if the server stops on its own. It
+exits with 2 on invalid options, an invalid config file or a port that is in use.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=int, default=0, help="TCP port; 0 picks a free one (default: %(default)s)"
     )
+
     parser.add_argument(
         "--token",
         default=None,
@@ -61,12 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
             f"else {DEFAULT_TOKEN!r})"
         ),
     )
+
     parser.add_argument(
         "--config",
         type=Path,
         default=None,
         help="emulator config file (default: the bundled sample apps)",
     )
+
     speed = parser.add_mutually_exclusive_group()
     speed.add_argument(
         "--phase-seconds",
@@ -85,12 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, default=None, help="seed for build ids and artefact bytes"
     )
+
     faults = parser.add_argument_group("fault injection (off unless set)")
     faults.add_argument(
-        "--fault-error-rate", type=float, help="fraction of API requests answered 503"
+        "--fault-error-rate", type=float, help="fraction of API requests that get a 503 response"
     )
     faults.add_argument(
-        "--fault-rate-limit-rate", type=float, help="fraction of API requests answered 429"
+        "--fault-rate-limit-rate",
+        type=float,
+        help="fraction of API requests that get a 429 response",
     )
     faults.add_argument(
         "--fault-drop-rate", type=float, help="fraction of connections closed before handling"
@@ -98,18 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument(
         "--fault-drop-after-rate",
         type=float,
-        help="fraction of requests handled, then closed without an answer",
+        help="fraction of requests handled, then closed without a response",
     )
     faults.add_argument(
         "--fault-latency-seconds", type=float, help="delay in seconds added to every API request"
     )
     faults.add_argument("--fault-seed", type=int, help="seed of the fault sequence")
+
     parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level of the request log on stderr (default: %(default)s)",
     )
+
     return parser
 
 

@@ -190,14 +190,14 @@ def load_workflows(path: Path) -> dict[str, WorkflowConfig]:
     return workflows
 
 
-def derive_artefact(pattern: str, *, taken: set[str] | None = None) -> ArtefactSpec:
+def derive_artefact(pattern: str, *, used_names: set[str] | None = None) -> ArtefactSpec:
     """Derive a plausible file name and type from one codemagic.yaml ``artifacts`` glob.
 
     A literal last segment is kept (``mapping.txt``). A wildcard segment gets a name
     typical for its extension: ``*.apk`` gives ``app-release.apk`` (``app-debug.apk``
     when the glob mentions debug), ``*.aab`` ``app-release.aab``, ``*.ipa``
     ``Runner.ipa``, ``*.dSYM`` ``Runner.app.dSYM.zip`` and ``*.log`` a log name.
-    Names already in `taken` get a numeric suffix.
+    A name already in `used_names` gets a numeric suffix, and the final name is added.
     """
     segment = pattern.rstrip("/").rsplit("/", 1)[-1]
     extension = segment.rsplit(".", 1)[-1] if "." in segment else ""
@@ -207,13 +207,13 @@ def derive_artefact(pattern: str, *, taken: set[str] | None = None) -> ArtefactS
         # Codemagic uploads directories as zip files.
         name = f"{name}.zip"
 
-    if taken is not None:
+    if used_names is not None:
         base, dot, suffix = name.partition(".")
         number = 2
-        while name in taken:
+        while name in used_names:
             name = f"{base}-{number}{dot}{suffix}"
             number += 1
-        taken.add(name)
+        used_names.add(name)
     return ArtefactSpec(pattern=pattern, name=name, type=_artefact_type(name, pattern))
 
 
@@ -276,9 +276,10 @@ def _load_workflow(key: str, data: dict[str, Any], path: Path) -> WorkflowConfig
     for position, script in enumerate(data.get("scripts") or []):
         scripts.append(_script_name(script, f"{where}.scripts[{position}]"))
 
-    taken: set[str] = set()
+    used_names: set[str] = set()
     artefacts = tuple(
-        derive_artefact(str(pattern), taken=taken) for pattern in data.get("artifacts") or []
+        derive_artefact(str(pattern), used_names=used_names)
+        for pattern in data.get("artifacts") or []
     )
 
     labels = data.get("labels") or []

@@ -1,4 +1,4 @@
-"""Decide which API requests the emulator answers with an injected fault.
+"""Decide which API requests get an injected fault instead of a normal response.
 
 Faults are off by default. When enabled, each API request (never an admin request
 under ``/_emulator/``) gets at most one fault, chosen in this order:
@@ -13,11 +13,11 @@ control. Latency is added to every matching request, on top of any fault.
 
 Fault kinds:
 
-* ``error``: a 503 answer before the request is handled.
-* ``rate_limit``: a 429 answer with both rate-limit header styles.
-* ``drop``: the connection is closed before the request is handled, with no answer.
+* ``error``: a 503 response before the request is handled.
+* ``rate_limit``: a 429 response with both rate-limit header styles.
+* ``drop``: the connection is closed before the request is handled, with no response.
 * ``drop_after``: the request is handled (a build may be started), then the
-  connection is closed instead of sending the answer.
+  connection is closed instead of sending the response.
 * ``ok``: no fault (useful inside a script).
 """
 
@@ -46,13 +46,13 @@ class FaultSettings:
     """Fault rates and options; every rate is a fraction of matching API requests."""
 
     error_rate: float = 0.0
-    """Fraction of requests answered 503 before they are handled."""
+    """Fraction of requests that get a 503 response before they are handled."""
     rate_limit_rate: float = 0.0
-    """Fraction of requests answered 429 before they are handled."""
+    """Fraction of requests that get a 429 response before they are handled."""
     drop_rate: float = 0.0
     """Fraction of requests whose connection is closed before they are handled."""
     drop_after_rate: float = 0.0
-    """Fraction of requests handled and then closed without an answer."""
+    """Fraction of requests handled and then closed without a response."""
     latency_seconds: float = 0.0
     """Delay in seconds added before each matching request is handled."""
     retry_after_seconds: int = 1
@@ -87,7 +87,7 @@ class FaultSettings:
 
     @property
     def enabled(self) -> bool:
-        """Whether these settings can change any answer."""
+        """Whether these settings can change any response."""
         rates = (self.error_rate, self.rate_limit_rate, self.drop_rate, self.drop_after_rate)
         return any(rates) or self.latency_seconds > 0 or bool(self.script)
 
@@ -138,7 +138,7 @@ class FaultDecision:
     """Fault chosen for one request."""
 
     kind: str
-    """One of FAULT_KINDS; ``ok`` means the request is answered normally."""
+    """One of FAULT_KINDS; ``ok`` means a normal response."""
     latency_seconds: float
     """Delay to add before handling the request."""
 

@@ -173,7 +173,7 @@ class BuildProgress:
     phase_entered_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
-    held: bool = False
+    paused: bool = False
     """True after a forced status outside the plan; only `advance` or a new force resumes."""
     entered_at: dict[str, float] = field(default_factory=dict)
     """Time each status was first entered, for build steps and timestamps."""
@@ -194,14 +194,14 @@ class BuildProgress:
 
     def refresh(self, now: float, phase_seconds: float | None) -> None:
         """Apply every phase boundary the clock has passed; no-op in manual mode."""
-        if not phase_seconds or self.held:
+        if not phase_seconds or self.paused:
             return
         while not self.is_terminal and now >= self.phase_entered_at + phase_seconds:
             self._enter_next(self.phase_entered_at + phase_seconds)
 
     def advance(self, now: float, steps: int = 1) -> None:
         """Move up to `steps` phases forward at `now`; a terminal build does not move."""
-        self.held = False
+        self.paused = False
         for _ in range(steps):
             if self.is_terminal:
                 return
@@ -211,7 +211,7 @@ class BuildProgress:
         """Cancel the build unless it is terminal; return whether it was canceled."""
         if self.is_terminal:
             return False
-        self.held = False
+        self.paused = False
         self.status = "canceled"
         self.message = None
         self.phase_index = len(self.plan)
@@ -224,12 +224,12 @@ class BuildProgress:
 
         A status of the plan resumes the normal progression from there. A terminal
         status ends the build. Any other status (such as ``waiting`` or a made-up
-        one) holds the build until the next `advance` or `force`.
+        one) pauses the build until the next `advance` or `force`.
         """
         self.message = message
         self.entered_at.setdefault(status, now)
         if status in TERMINAL_STATUSES:
-            self.held = False
+            self.paused = False
             self.status = status
             self.phase_index = len(self.plan)
             self.finished_at = now
@@ -239,17 +239,17 @@ class BuildProgress:
 
         self.finished_at = None
         if status in self.plan:
-            self.held = False
+            self.paused = False
             self._enter_phase(self.plan.index(status), now)
         else:
-            self.held = True
+            self.paused = True
             self.status = status
             self.phase_index = min(self.phase_index, len(self.plan) - 1)
             if self.started_at is None:
                 self.started_at = now
 
     def _enter_next(self, now: float) -> None:
-        # A held build keeps the index of its last planned phase, so it resumes after it.
+        # A paused build keeps the index of its last planned phase, so it resumes after it.
         next_index = self.phase_index + 1
         if next_index >= len(self.plan):
             self._finish(now)

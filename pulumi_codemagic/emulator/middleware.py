@@ -1,9 +1,9 @@
 """Log every request, count API requests and inject faults, as one ASGI middleware.
 
 Each request gets one INFO line: method, path, status (or ``dropped``), duration and
-the injected fault, if any. The line never contains headers, so no token; the
-token of a public artefact URL (``/artifacts/.<token>``) and query values other than
-the build filters are replaced by ``<redacted>``.
+the injected fault, if any. The line never contains headers, so it never shows the
+API token. The token of a public artefact URL (``/artifacts/.<token>``) and query
+values other than the build filters are replaced by ``<redacted>``.
 
 Admin requests under ``/_emulator/`` are logged but neither counted nor faulted.
 
@@ -11,7 +11,7 @@ Dropping a connection needs the transport, which ASGI does not expose. The
 emulator's server (see `server`) puts a callable that closes the connection into
 each request's ``scope["state"]`` under `CLOSE_CONNECTION_KEY`. Under any other
 ASGI server that key is missing, so a drop raises RuntimeError and the server
-answers 500 instead.
+returns 500 instead.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class EmulatorMiddleware:
                 record.status = str(message["status"])
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 # Record before the last chunk leaves, so that a client which has
-                # the whole answer also finds it in the statistics and the log.
+                # the whole response also finds it in the statistics and the log.
                 record.finish()
             await send(message)
 
@@ -219,7 +219,7 @@ async def _close_connection(scope: Scope) -> None:
             "cannot drop the connection: the app is not running under the emulator's server"
         )
     close()
-    # Let the event loop run connection_lost, so the server sees the client as gone
-    # and does not try to answer on the closed transport.
+    # Let the event loop run connection_lost. uvicorn then marks the client as gone
+    # and does not send a 500 response on the closed transport.
     await asyncio.sleep(0)
     await asyncio.sleep(0)

@@ -7,7 +7,7 @@ and timed-out builds, and timestamps like ``2020-09-08T07:18:02.203+0000``. Buil
 also carry fields a client must ignore, among them ``sshAccess`` and ``vncAccess``
 with fake credentials and ``appEnvironmentVariables`` on the application.
 
-The functions here only read; the state calls them while it holds its lock.
+The functions here only read, and the state calls them while it has its lock.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def build_steps(record: BuildRecord, workflow: WorkflowConfig) -> list[BuildStep
 
 def application_payload(app: AppConfig, last_build_id: str | None) -> dict[str, Any]:
     """Render an application as in ``GET /apps/:id``."""
-    owner = app.repository_url.removesuffix(".git").rsplit("/", 2)[-2]
+    url_parts = app.repository_url.removesuffix(".git").rsplit("/", 2)
+    owner = url_parts[-2] if len(url_parts) > 1 else ""
     return {
         "_id": app.app_id,
         "appName": app.name,

@@ -199,7 +199,7 @@ class EmulatorState:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
         """Return one page of matching builds, newest first, with their apps.
 
-        The last item tells whether more builds follow the page.
+        The last item is True when more builds follow the page.
         """
         with self._lock:
             matching = [
@@ -401,7 +401,7 @@ class EmulatorState:
                 "status": progress.outcome.status,
                 "message": progress.outcome.message,
             },
-            "held": progress.held,
+            "paused": progress.paused,
             "startRequest": record.start_request,
             "build": self._build_payload(record, base_url),
         }

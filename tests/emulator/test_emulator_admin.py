@@ -24,7 +24,7 @@ def test_admin_build_detail(api: Api) -> None:
     detail = api.get(f"/_emulator/builds/{build_id}", token=None).json()
 
     assert detail["plan"] == ["queued", "preparing", "fetching", "building", "finishing", "failed"]
-    assert detail["held"] is False
+    assert detail["paused"] is False
 
 
 def test_admin_build_unknown_is_404(api: Api) -> None:
