@@ -12,7 +12,11 @@ statistics. They are not part of the Codemagic API.
 * ``PUT /_emulator/phase-seconds`` ``{"phaseSeconds": n or null}``: change the speed.
 * ``GET``, ``POST``, ``DELETE /_emulator/outcomes``: list, add, clear run-time rules.
 * ``GET``, ``PUT``, ``DELETE /_emulator/faults``: show, replace, switch off faults.
-* ``GET /_emulator/stats``: counters. ``POST /_emulator/reset``: back to the start state.
+* ``GET /_emulator/stats``: ``buildsStarted``, ``requests`` (by ``METHOD /route``),
+  ``responses`` (by status code or ``dropped``), ``faults`` (by kind), ``now`` and
+  ``phaseSeconds``.
+* ``POST /_emulator/reset``: drop builds, counters and run-time rules, and restore
+  the configured faults, speed and clock.
 
 Errors return 400 or 404 with ``{"error": ...}``.
 """

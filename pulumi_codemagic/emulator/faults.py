@@ -19,6 +19,9 @@ Fault kinds:
 * ``drop_after``: the request is handled (a build may be started), then the
   connection is closed instead of sending the response.
 * ``ok``: no fault (useful inside a script).
+
+Injected 503 and 429 responses carry an ``x-emulator-fault`` header naming the kind,
+so a test can tell them apart from errors of the emulated API.
 """
 
 from __future__ import annotations

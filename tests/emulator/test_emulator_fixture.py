@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from pulumi_codemagic.emulator import SAMPLE_APP_ID, EmulatorHandle
@@ -79,3 +81,16 @@ def test_package_import_does_not_load_emulator() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_run_emulator_leaves_no_thread_or_socket() -> None:
+    from pulumi_codemagic.emulator import run_emulator
+
+    with run_emulator(phase_seconds=None) as handle:
+        port = int(handle.base_url.rsplit(":", 1)[1])
+        requests.get(f"{handle.base_url}/_emulator/health", timeout=10)
+
+    threads = [thread.name for thread in threading.enumerate()]
+    assert f"codemagic-emulator-{port}" not in threads
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{handle.base_url}/_emulator/health", timeout=10)
