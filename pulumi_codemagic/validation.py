@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from .statuses import DEFAULT_SUCCESS_STATUSES, TERMINAL_STATUSES
@@ -105,7 +106,13 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def contains_unknown(value: Any) -> bool:
-    """Tell whether ``value`` is, or contains, a value that is unknown during preview."""
+    """Tell whether ``value`` is, or contains, a value that is unknown during preview.
+
+    The dynamic provider receives unknowns as ``pulumi.output.Unknown`` instances; the wire
+    form is the string ``rpc.UNKNOWN``. Both count.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == rpc.UNKNOWN
     if isinstance(value, Mapping):

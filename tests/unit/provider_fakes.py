@@ -18,7 +18,7 @@ APP_ID = "64f0a1b2c3d4e5f6a7b8c9d0"
 BUILD_ID = "65aa00112233445566778899"
 BUILD_URL = f"https://codemagic.io/app/{APP_ID}/build/{BUILD_ID}"
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
-"""Wall-clock time the provider sees; public URL expiries count from it."""
+"""Wall-clock time the provider gets from its injected clock; public URL expiries count from it."""
 
 
 class FakeClock:

@@ -24,7 +24,7 @@ from provider_fakes import (
     make_provider,
 )
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime import rpc
+from pulumi.output import Unknown
 
 from pulumi_codemagic.errors import MissingTokenError
 from pulumi_codemagic.provider import PROVIDER_KEY, BuildProvider
@@ -224,7 +224,7 @@ def test_diff_explicit_defaults_no_change(provider: BuildProvider) -> None:
 
 
 def test_diff_unknown_trigger_replaces(provider: BuildProvider) -> None:
-    news = inputs(triggers=[rpc.UNKNOWN])
+    news = inputs(triggers=[Unknown()])
     result = provider.diff("id", stored_state(), news)
     assert result.replaces == ["triggers"]
 

@@ -35,7 +35,7 @@ AAB = artefact_json("app-release.aab", size=1234)
 
 @pytest.fixture
 def api() -> Iterator[responses.RequestsMock]:
-    """Mock HTTP that answers in registration order and fails on unused replies."""
+    """Mock HTTP that replies in registration order and fails on unused replies."""
     with responses.RequestsMock(
         assert_all_requests_are_fired=True, registry=OrderedRegistry
     ) as mock:

@@ -16,7 +16,7 @@ APP_ID = "64f0a1b2c3d4e5f6a7b8c9d0"
 
 
 class BuildMocks(pulumi.runtime.Mocks):
-    """Record registrations and answer like the engine: numbers come back as floats."""
+    """Record registrations and return outputs as the engine does, with numbers as floats."""
 
     def __init__(self) -> None:
         self.registrations: list[pulumi.runtime.MockResourceArgs] = []

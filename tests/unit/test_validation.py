@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from pulumi_codemagic.validation import (
@@ -14,7 +15,8 @@ from pulumi_codemagic.validation import (
     normalize_build_inputs,
 )
 
-UNKNOWN = rpc.UNKNOWN
+UNKNOWN = Unknown()
+"""An unknown value as the dynamic provider receives it during preview."""
 
 VALID: dict[str, Any] = {
     "app_id": "64f0a1b2c3d4e5f6a7b8c9d0",
@@ -255,8 +257,9 @@ def test_check_unwraps_secret_values() -> None:
     assert result.inputs["environment"]["variables"] == {"TOKEN": "s3cret"}
 
 
-def test_contains_unknown_nested() -> None:
-    assert contains_unknown({"a": [1, {"b": UNKNOWN}]})
+@pytest.mark.parametrize("unknown", [UNKNOWN, rpc.UNKNOWN], ids=["instance", "wire-string"])
+def test_contains_unknown_nested(unknown: Any) -> None:
+    assert contains_unknown({"a": [1, {"b": unknown}]})
 
 
 def test_contains_unknown_plain_values() -> None:

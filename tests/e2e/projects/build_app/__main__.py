@@ -1,7 +1,9 @@
-"""Deploy one Build and export every output, plus the Python type of each as the program sees it.
+"""Deploy one Build and export every output, plus the Python type of each inside the program.
 
 The stack config ``build`` is a JSON object of keyword arguments for ``Build``. Its
 ``environment`` entry becomes a ``BuildEnvironmentArgs`` unless ``environmentAsDict`` is true.
+With ``dependent`` true, a second Build takes the first one's id as a variable and a trigger,
+so its inputs are unknown during the first preview.
 """
 
 import json
@@ -18,6 +20,18 @@ if environment is not None and not config.get_bool("environmentAsDict"):
     environment = BuildEnvironmentArgs(**environment)
 
 build = Build("app", environment=environment, **arguments)
+
+if config.get_bool("dependent"):
+    dependent = Build(
+        "dependent",
+        app_id=build.app_id,
+        workflow_id="android-release",
+        branch="main",
+        environment={"variables": {"PARENT_BUILD": build.build_id}},
+        triggers=[build.build_id],
+        wait_for_completion=False,
+    )
+    pulumi.export("dependent_build_id", dependent.build_id)
 
 OUTPUT_NAMES = (
     "build_id",
@@ -51,19 +65,16 @@ for name in OUTPUT_NAMES:
     pulumi.export(name, getattr(build, name))
 
 
-def describe_types(values: dict[str, Any]) -> dict[str, Any]:
-    """Name the Python type of each output, and of each artefact's size."""
-    types: dict[str, Any] = {name: type(value).__name__ for name, value in values.items()}
-    types["artefact_types"] = [type(artefact).__name__ for artefact in values["artefacts"]]
-    types["artefact_size_types"] = [
-        type(artefact["size"]).__name__ for artefact in values["artefacts"]
-    ]
-    return types
+def type_name(value: Any) -> str:
+    return type(value).__name__
 
 
-pulumi.export(
-    "program_types",
-    pulumi.Output.all(**{name: getattr(build, name) for name in OUTPUT_NAMES}).apply(
-        describe_types
-    ),
-)
+def artefact_type_names(artefacts: list[Any]) -> list[str]:
+    """Name each artefact's type and the type of its size, such as "BuildArtefact/int"."""
+    return [f"{type_name(artefact)}/{type_name(artefact['size'])}" for artefact in artefacts]
+
+
+# Each type is taken inside its own apply: Output.all would turn the artefacts into plain dicts.
+program_types = {name: getattr(build, name).apply(type_name) for name in OUTPUT_NAMES}
+program_types["artefact_items"] = build.artefacts.apply(artefact_type_names)
+pulumi.export("program_types", pulumi.Output.all(**program_types))
