@@ -168,9 +168,16 @@ def test_build_lifecycle(
     assert consumed.outputs["artefact_urls"].value == outputs["artefact_urls"]
     assert consumed.outputs["apk_url"].value == outputs["artefact_urls"]["app-release.apk"]
 
+    # A refresh keeps the public URLs secret in the state.
+    refreshed = stack.refresh(on_output=engine_output, color="never")
+    assert changes(refreshed) == {}
+    plain_export = export_without_secrets(stack)
+    for public_url in outputs["public_artefact_urls"].values():
+        assert public_url not in plain_export
+
     # The token is in no exported state, output or engine output. Only the engine's default
     # provider record keeps the stack config, and it keeps the token encrypted.
-    assert token not in export_without_secrets(stack)
+    assert token not in plain_export
     assert token not in json.dumps(outputs)
     assert token not in engine_output.text
     decrypted = stack.export_stack().deployment
