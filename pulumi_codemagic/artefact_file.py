@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import re
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,8 @@ from pulumi.dynamic import (
 
 from .client import CodemagicClient
 from .models import Artefact
-from .provider import API_URL_CONFIG_KEY, PROVIDER_KEY, TOKEN_CONFIG_KEY
+from .provider import PROVIDER_KEY
+from .settings import ApiSettings
 
 __all__ = ["ArtefactFile", "ArtefactFileProvider"]
 
@@ -49,9 +49,7 @@ class ArtefactFileProvider(ResourceProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._api_url: str | None = None
+        self._settings = ApiSettings()
 
     def __getstate__(self) -> dict[str, Any]:
         # Only a format marker: whatever configure() stored stays out of the stack state.
@@ -66,9 +64,7 @@ class ArtefactFileProvider(ResourceProvider):
         Without them the client falls back to ``CODEMAGIC_API_TOKEN``, ``CM_API_TOKEN`` and
         ``CODEMAGIC_API_URL``.
         """
-        with self._lock:
-            self._token = _config_string(req.config.get(TOKEN_CONFIG_KEY))
-            self._api_url = _config_string(req.config.get(API_URL_CONFIG_KEY))
+        self._settings.configure(req)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate the inputs without any HTTP call; one failure per bad property."""
@@ -133,8 +129,7 @@ class ArtefactFileProvider(ResourceProvider):
         logger.info("Removed artefact file %s", path)
 
     def _client(self) -> CodemagicClient:
-        with self._lock:
-            token, api_url = self._token, self._api_url
+        token, api_url = self._settings.values()
         return CodemagicClient(token=token, base_url=api_url)
 
 
@@ -215,10 +210,3 @@ def _file_md5(path: Path) -> str:
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _config_string(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None

@@ -19,7 +19,6 @@ cancels a running build.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -40,6 +39,7 @@ from .errors import BuildFailedError, CodemagicError, NotFoundError
 from .models import Build, BuildEnvironment, CancelResult, StartBuildRequest
 from .outputs import build_outputs, isoformat, require_json_safe
 from .progress import StatusReporter, write_to_engine_output
+from .settings import ApiSettings
 from .statuses import TERMINAL_STATUSES
 from .validation import (
     INPUT_PROPERTIES,
@@ -58,8 +58,6 @@ logger = logging.getLogger(__name__)
 PROVIDER_KEY = "__provider"
 """Property under which Pulumi stores the pickled provider; never part of a diff."""
 
-TOKEN_CONFIG_KEY = "codemagic:token"
-API_URL_CONFIG_KEY = "codemagic:apiUrl"
 
 ClientFactory = Callable[..., CodemagicClient]
 
@@ -104,9 +102,7 @@ class BuildProvider(ResourceProvider):
         emit: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._api_url: str | None = None
+        self._settings = ApiSettings()
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
         self._now = now or _utc_now
@@ -134,16 +130,8 @@ class BuildProvider(ResourceProvider):
         (``CODEMAGIC_API_TOKEN``, ``CM_API_TOKEN``, ``CODEMAGIC_API_URL``). A missing token fails
         the first call that needs the API, never ``check``, ``diff`` or a preview.
         """
-        token = _config_string(req.config.get(TOKEN_CONFIG_KEY))
-        api_url = _config_string(req.config.get(API_URL_CONFIG_KEY))
-        with self._lock:
-            self._token = token
-            self._api_url = api_url
-        logger.info(
-            "Configured the Codemagic provider: token from %s, API URL %s",
-            "stack config" if token else "the environment",
-            api_url or "from the environment or the default",
-        )
+        self._settings.configure(req)
+        logger.info("Configured the Codemagic build provider: %r", self._settings)
 
     def _client(self) -> CodemagicClient:
         """Return a new client for one provider call.
@@ -151,8 +139,7 @@ class BuildProvider(ResourceProvider):
         Raises ``MissingTokenError`` with the ``pulumi config set --secret codemagic:token``
         command when neither the stack configuration nor the environment has a token.
         """
-        with self._lock:
-            token, api_url = self._token, self._api_url
+        token, api_url = self._settings.values()
         return self._client_factory(
             token=token,
             base_url=api_url,
@@ -414,13 +401,6 @@ def _inputs_from_build(build: Build, stored: Mapping[str, Any]) -> dict[str, Any
 
 def _differs(old: Any, new: Any) -> bool:
     return contains_unknown(new) or old != new
-
-
-def _config_string(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _utc_now() -> datetime:

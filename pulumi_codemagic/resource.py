@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from .outputs import BUILD_OUTPUT_PROPERTIES
 from .provider import BuildProvider
 
 __all__ = ["Build", "BuildArtefact", "BuildEnvironmentArgs"]
@@ -119,15 +120,7 @@ class BuildArtefact(dict[str, Any]):
 
 
 _OUTPUT_ONLY_PROPERTIES = (
-    "build_id",
-    "status",
-    "build_number",
-    "build_url",
-    "message",
-    "started_at",
-    "finished_at",
-    "artefacts",
-    "artefact_urls",
+    *BUILD_OUTPUT_PROPERTIES,
     "public_artefact_urls",
     "public_artefact_urls_expire_at",
 )
