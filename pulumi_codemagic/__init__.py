@@ -7,8 +7,12 @@
   offline demos and tests.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .artefact_file import ArtefactFile
 from .client import CodemagicClient
 from .errors import (
     ArtefactIntegrityError,
@@ -39,9 +43,32 @@ from .models import (
 from .models import (
     Build as BuildInfo,
 )
-from .resource import Build, BuildArtefact, BuildEnvironmentArgs
 from .statuses import DEFAULT_SUCCESS_STATUSES, KNOWN_STATUSES, TERMINAL_STATUSES, is_terminal
 from .waiting import wait_for_build
+
+if TYPE_CHECKING:
+    from .artefact_file import ArtefactFile
+    from .resource import Build, BuildArtefact, BuildEnvironmentArgs
+
+# The resources import the Pulumi SDK, which takes about a second to load. They are imported on
+# first use, so that the client and the emulator start without it.
+_RESOURCE_MODULES = {
+    "ArtefactFile": "artefact_file",
+    "Build": "resource",
+    "BuildArtefact": "resource",
+    "BuildEnvironmentArgs": "resource",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _RESOURCE_MODULES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_SUCCESS_STATUSES",
