@@ -1,7 +1,7 @@
 """A minimal dynamic resource for checking that a Pulumi engine can run this package's providers.
 
 `Echo` stores its inputs and returns them as outputs, with one computed output. It touches no
-service, so a deployment that holds one tests only the machinery that every dynamic provider in
+service, so a deployment that contains one tests only the machinery that every dynamic provider in
 this package relies on: the engine pickles `EchoProvider` into the state, starts it again in the
 `pulumi-resource-pulumi-python` plugin for each step, and sends outputs back to the program.
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from engine_harness import (
+    PROJECTS_DIR,
     Engine,
     EngineMissingError,
     EngineOutput,
@@ -34,6 +35,9 @@ from engine_harness import (
     unique_stack_name,
 )
 from pulumi import automation as auto
+
+# Tests should import these from engine_harness; conftest re-exports them for older imports.
+__all__ = ["PROJECTS_DIR", "ProjectStackFactory"]
 
 E2E_DIR = Path(__file__).resolve().parent
 

@@ -52,7 +52,7 @@ class ProjectStackFactory(Protocol):
 
 
 class EngineMissingError(Exception):
-    """No usable Pulumi engine is on PATH; the message says what is missing and how to get it."""
+    """No usable Pulumi engine is on PATH; the message names what is missing and how to get it."""
 
 
 @dataclass(frozen=True)

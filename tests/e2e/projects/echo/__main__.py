@@ -1,4 +1,4 @@
-"""Deploy one Echo and export its outputs, plus the Python type of each as the program sees it."""
+"""Deploy one Echo and export its outputs, plus the Python type that the program gets for each."""
 
 from typing import Any
 
