@@ -10,8 +10,9 @@
 # its folder, is used as it is. Otherwise the engine is built once with `go`
 # from the Go module proxy at the release pinned in engine/versions.env, and
 # kept in ${XDG_CACHE_HOME:-~/.cache}/pulumi-codemagic/engine-<version>-<hash>/bin.
-# The hash covers engine/ (go.mod, go.sum, versions.env and the language
-# host source), so a change there builds a new engine next to the old one.
+# The hash covers this script and engine/ (go.mod, go.sum, versions.env and
+# the language host source), so a change there builds a new engine next to
+# the old one.
 set -euo pipefail
 
 # Everything goes to stderr except the final folder, written to fd 3.
@@ -19,7 +20,7 @@ exec 3>&1 1>&2
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 engine_src=$repo_root/engine
-# shellcheck source=../engine/versions.env
+# shellcheck source-path=SCRIPTDIR source=../engine/versions.env
 source "$engine_src/versions.env"
 
 plugin_files=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
@@ -69,9 +70,11 @@ fi
 
 # 2. An engine built earlier by this script.
 source_hash=$(
-	cd "$engine_src"
-	find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name versions.env \) -print |
-		LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c 1-12
+	cd "$repo_root"
+	{
+		echo scripts/install-pulumi.sh
+		find engine -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name versions.env \) -print
+	} | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c 1-12
 )
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-codemagic
 engine_home=$cache_root/engine-$PULUMI_VERSION-$source_hash
@@ -105,7 +108,8 @@ build_dir=$(mktemp -d "$cache_root/.build-XXXXXX")
 trap 'rm -rf "$build_dir"' EXIT
 mkdir "$build_dir/bin"
 
-build_flags=(-mod=readonly -trimpath)
+# -buildvcs=false: no VCS stamp, so the build needs no git and equal sources give equal binaries.
+build_flags=(-mod=readonly -trimpath -buildvcs=false)
 started=$(date +%s)
 log "building the Pulumi CLI $PULUMI_VERSION from source; the first build takes about" \
 	"12 minutes on 2 cores and adds about 3 GB to the Go module and build caches"
