@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from engine_harness import PROJECTS_DIR, EngineOutput, ProjectStackFactory
+from pulumi import automation as auto
 
 ECHO_PROJECT = PROJECTS_DIR / "echo"
 SECRET_VALUE = "echo-secret-value-1234"
@@ -72,3 +74,30 @@ def test_echo_lifecycle(
     # Destroy deletes both the Echo and the stack resource.
     destroyed = stack.destroy(on_output=engine_output, color="never")
     assert destroyed.summary.resource_changes == {"delete": 2}
+
+
+def test_echo_text_change_replaces(
+    project_stack: ProjectStackFactory, engine_output: EngineOutput
+) -> None:
+    stack = project_stack(ECHO_PROJECT, secret_config={"secret": SECRET_VALUE})
+    stack.up(on_output=engine_output, color="never")
+
+    stack.set_config("text", auto.ConfigValue(value="changed"))
+    replaced = stack.up(on_output=engine_output, color="never")
+
+    assert _changes_other_than_same(replaced.summary.resource_changes) == {"replace": 1}
+    assert replaced.outputs["text"].value == "changed"
+    assert replaced.outputs["length"].value == len("changed")
+
+
+def test_echo_program_error_fails_up(
+    project_stack: ProjectStackFactory, engine_output: EngineOutput
+) -> None:
+    # Without the required `secret` config the program raises, and the language host reports it.
+    stack = project_stack(ECHO_PROJECT)
+
+    with pytest.raises(auto.CommandError) as raised:
+        stack.up(on_output=engine_output, color="never")
+
+    assert "Missing required configuration variable" in str(raised.value)
+    assert "codemagic-echo:secret" in str(raised.value)

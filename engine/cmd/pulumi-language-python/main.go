@@ -284,7 +284,12 @@ func (h *languageHost) execArgs(req *pulumirpc.RunRequest) []string {
 // Python SDK reads (pulumi.runtime.get_config_env and
 // get_config_secret_keys_env).
 func configEnvironment(req *pulumirpc.RunRequest) ([]string, error) {
-	config, err := json.Marshal(req.GetConfig())
+	// A stack without config has a nil map, which must reach Python as {} and not as null.
+	configValues := req.GetConfig()
+	if configValues == nil {
+		configValues = map[string]string{}
+	}
+	config, err := json.Marshal(configValues)
 	if err != nil {
 		return nil, fmt.Errorf("could not encode the stack configuration: %w", err)
 	}
