@@ -112,7 +112,7 @@ mkdir "$build_dir/bin"
 build_flags=(-mod=readonly -trimpath -buildvcs=false)
 started=$(date +%s)
 log "building the Pulumi CLI $PULUMI_VERSION from source; the first build takes about" \
-	"12 minutes on 2 cores and adds about 3 GB to the Go module and build caches"
+	"6 to 12 minutes on 2 cores and adds about 3 GB to the Go module and build caches"
 go build "${build_flags[@]}" \
 	-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
 	-o "$build_dir/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
