@@ -36,9 +36,9 @@ def describe_status(build: Build) -> str:
     """Return the one-line progress message for ``build``'s current status."""
     number = f"#{build.index}" if build.index is not None else build.id
     workflow = f" of workflow {build.workflow_id}" if build.workflow_id else ""
-    text = f"Codemagic build {number}{workflow} is {build.status}: {build.page_url}"
+    text = f"Codemagic build {number}{workflow} status: {build.status} ({build.page_url})"
     if build.message and build.is_terminal:
-        text += f" ({build.message})"
+        text += f": {build.message}"
     return text
 
 

@@ -35,7 +35,7 @@ from pulumi.dynamic import (
 )
 
 from .client import CodemagicClient
-from .errors import BuildFailedError, CodemagicError, NotFoundError
+from .errors import BuildFailedError, BuildWaitTimeoutError, CodemagicError, NotFoundError
 from .models import Build, BuildEnvironment, CancelResult, StartBuildRequest
 from .outputs import build_outputs, isoformat, require_json_safe
 from .progress import StatusReporter, write_to_engine_output
@@ -280,8 +280,8 @@ class BuildProvider(ResourceProvider):
         except Exception as cancel_error:
             logger.error("Could not cancel build %s: %s", build_id, cancel_error)
             raise BuildAbortedError(
-                f"{error} Canceling build {build_id} after this failure also failed "
-                f"({cancel_error}), so it may still be running: cancel it in Codemagic.",
+                f"{_failure_summary(error)} Canceling build {build_id} after this failure also "
+                f"failed ({cancel_error}), so it may still be running: cancel it in Codemagic.",
                 build_id=build_id,
                 canceled=False,
             ) from error
@@ -292,7 +292,9 @@ class BuildProvider(ResourceProvider):
         else:
             outcome = "The build had already ended, so nothing is left running."
         logger.info("Build %s after the failed create: %s", build_id, result.value)
-        raise BuildAbortedError(f"{error} {outcome}", build_id=build_id, canceled=True) from error
+        raise BuildAbortedError(
+            f"{_failure_summary(error)} {outcome}", build_id=build_id, canceled=True
+        ) from error
 
     def _cancel_quietly(self, client: CodemagicClient, build_id: str) -> None:
         """Try to cancel a build while an interruption propagates; log any failure."""
@@ -363,6 +365,22 @@ class BuildProvider(ResourceProvider):
             self._emit(f"Canceled Codemagic build {_id}: {_props.get('build_url') or _id}")
         else:
             logger.info("Build %s had already ended; nothing to cancel", _id)
+
+
+def _failure_summary(error: Exception) -> str:
+    """Describe why a create failed, without advice that the provider's cancel made moot."""
+    if not isinstance(error, BuildWaitTimeoutError):
+        return str(error)
+
+    if error.last_build is None:
+        last_status = "its status could not be read"
+    else:
+        last_status = f"its last status was {error.last_build.status!r}"
+    return (
+        f"Build {error.build_id} did not reach a final status within wait_timeout_minutes "
+        f"({error.timeout_seconds / 60:g} min), and {last_status}. Raise wait_timeout_minutes "
+        "to wait longer."
+    )
 
 
 def _start_request(inputs: Mapping[str, Any]) -> StartBuildRequest:

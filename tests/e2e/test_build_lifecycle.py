@@ -133,7 +133,7 @@ def test_build_lifecycle(
     # Each status change shows once while the build runs, with the build number and URL, and
     # the engine repeats those lines once in its closing diagnostics.
     reported = re.findall(
-        rf"Codemagic build #{outputs['build_number']} of workflow android-release is (\w+): "
+        rf"Codemagic build #{outputs['build_number']} of workflow android-release status: (\w+) \("
         + re.escape(outputs["build_url"]),
         engine_output.text,
     )

@@ -166,7 +166,7 @@ def test_create_reports_each_status_once(
     provider.create(inputs())
 
     assert lines == [
-        f"Codemagic build #48 of workflow android-release is {status}: {BUILD_URL}"
+        f"Codemagic build #48 of workflow android-release status: {status} ({BUILD_URL})"
         for status in ("queued", "building", "publishing", "finished")
     ]
 
@@ -204,7 +204,8 @@ def test_create_without_waiting_reads_once(
     assert outs["status"] == "queued"
     assert outs["started_at"] is None
     assert outs["public_artefact_urls"] == {}
-    assert lines == [f"Codemagic build #48 of workflow android-release is queued: {BUILD_URL}"]
+    expected = f"Codemagic build #48 of workflow android-release status: queued ({BUILD_URL})"
+    assert lines == [expected]
 
 
 # --- public URLs -----------------------------------------------------------------------------
@@ -288,7 +289,10 @@ def test_create_deadline_cancels_build(clock: FakeClock, lines: list[str]) -> No
             provider.create(inputs(wait_timeout_minutes=1))
 
     assert cancel.call_count == 1
-    assert "did not reach a final status within 60 s" in str(raised.value)
+    assert "did not reach a final status within wait_timeout_minutes (1 min)" in str(raised.value)
+    assert "its last status was 'building'" in str(raised.value)
+    assert "Raise wait_timeout_minutes to wait longer." in str(raised.value)
+    assert "cancel the build" not in str(raised.value)
     assert "The provider canceled the build" in str(raised.value)
     assert clock.seconds == 60
 

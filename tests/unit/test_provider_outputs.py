@@ -58,13 +58,14 @@ def test_build_outputs_keep_first_duplicate_name() -> None:
 
 def test_describe_status_running() -> None:
     assert describe_status(make_build("building")) == (
-        f"Codemagic build #48 of workflow android-release is building: {BUILD_URL}"
+        f"Codemagic build #48 of workflow android-release status: building ({BUILD_URL})"
     )
 
 
 def test_describe_status_failure_message() -> None:
     build = make_build("failed", message="Failed to clone repository")
-    assert describe_status(build).endswith(f"is failed: {BUILD_URL} (Failed to clone repository)")
+    expected_end = f"status: failed ({BUILD_URL}): Failed to clone repository"
+    assert describe_status(build).endswith(expected_end)
 
 
 def test_describe_status_without_number() -> None:
@@ -77,7 +78,7 @@ def test_reporter_skips_repeated_status() -> None:
     reporter = StatusReporter(lines.append)
     for status in ("queued", "queued", "building", "queued"):
         reporter(make_build(status))
-    assert [line.split(" is ")[1].split(":")[0] for line in lines] == [
+    assert [line.split(" status: ")[1].split(" ")[0] for line in lines] == [
         "queued",
         "building",
         "queued",
