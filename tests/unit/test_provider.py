@@ -38,21 +38,6 @@ def api() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def lines() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def provider(clock: FakeClock, lines: list[str]) -> BuildProvider:
-    return make_provider(clock, lines)
-
-
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in TOKEN_VARIABLES:

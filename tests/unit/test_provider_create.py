@@ -42,21 +42,6 @@ def api() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def lines() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def provider(clock: FakeClock, lines: list[str]) -> BuildProvider:
-    return make_provider(clock, lines)
-
-
 def add_public_url(api: responses.RequestsMock, artefact: dict[str, Any], url: str) -> None:
     api.post(
         artefact["url"] + "/public-url",

@@ -11,12 +11,10 @@ from provider_fakes import (
     API,
     BUILD_ID,
     BUILD_URL,
-    FakeClock,
     add_get,
     artefact_json,
     build_json,
     inputs,
-    make_provider,
 )
 
 from pulumi_codemagic.errors import ServerError, TokenRejectedError
@@ -30,16 +28,6 @@ APK = artefact_json("app-release.apk")
 def api() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
-
-
-@pytest.fixture
-def lines() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def provider(lines: list[str]) -> BuildProvider:
-    return make_provider(FakeClock(), lines)
 
 
 def state(status: str = "building", **overrides: Any) -> dict[str, Any]:
