@@ -230,7 +230,7 @@ class Build(pulumi.dynamic.Resource, module="codemagic", name="Build"):
     """Deadline of the wait, in minutes."""
 
     poll_interval_seconds: pulumi.Output[float]
-    """Longest pause between two status requests, in seconds."""
+    """Maximum pause between two status requests, in seconds."""
 
     success_statuses: pulumi.Output[list[str]]
     """Terminal statuses that count as success, sorted."""
@@ -286,7 +286,7 @@ class Build(pulumi.dynamic.Resource, module="codemagic", name="Build"):
         :param wait_timeout_minutes: Deadline of the wait, in minutes, from more than 0 to
             1440. The default, 180, covers Codemagic's 120-minute build limit plus queue time.
             At the deadline the build is canceled and the create fails. Updates in place.
-        :param poll_interval_seconds: Longest pause between two status requests, in seconds,
+        :param poll_interval_seconds: Maximum pause between two status requests, in seconds,
             from 1 to 600; 30 by default. Polling starts faster and slows down to this value.
             Updates in place.
         :param success_statuses: Terminal statuses that count as success, from ``finished``,

@@ -138,7 +138,7 @@ def normalize_build_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
     """Return the inputs of ``props`` in the normalized form that ``check`` produces.
 
     Used to compare an old state with new inputs in ``diff``. Invalid values are kept as
-    they are, so a comparison still sees them as different.
+    they are, so a comparison still finds them different.
     """
     return check_build_inputs(props).inputs
 

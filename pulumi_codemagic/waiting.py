@@ -72,7 +72,7 @@ def wait_for_build(
             build is read once.
         success_statuses: Terminal statuses that count as success. Default ``finished`` and
             ``warning``. Every value must be terminal.
-        poll_interval_seconds: Longest wait between two reads, in seconds. Default 30. The
+        poll_interval_seconds: Maximum wait between two reads, in seconds. Default 30. The
             first waits are shorter; see the module documentation.
         on_status_change: Called with the build on the first read and each time its status
             changes. Exceptions it raises end the wait.

@@ -3,7 +3,7 @@
 The emulator is a real HTTP server (FastAPI on uvicorn) that serves the legacy API
 routes the library uses (builds, apps, artefacts) with the JSON shapes the real
 service sends. Builds move through Codemagic statuses on a configurable clock and
-end as the outcome rules say; faults can be injected for reliability tests. Apps and
+end as the outcome rules specify. Faults can be injected for reliability tests. Apps and
 workflows come from sample codemagic.yaml files (see ``samples/``).
 
 Start it from Python with `run_emulator` or from a shell with ``codemagic-emulator``

@@ -142,8 +142,7 @@ async def set_phase_seconds(request: Request) -> Response:
 
 @router.get("/outcomes")
 async def list_outcomes(request: Request) -> Response:
-    rules = [rule.to_mapping() for rule in _state(request).outcome_rules()]
-    return JSONResponse({"outcomes": rules})
+    return _outcomes_response(_state(request))
 
 
 @router.post("/outcomes")
@@ -157,14 +156,19 @@ async def add_outcome(request: Request) -> Response:
         return _error(400, str(error))
     state = _state(request)
     state.add_outcome(rule)
-    return JSONResponse({"outcomes": [item.to_mapping() for item in state.outcome_rules()]})
+    return _outcomes_response(state)
 
 
 @router.delete("/outcomes")
 async def clear_outcomes(request: Request) -> Response:
     state = _state(request)
     state.clear_outcomes()
-    return JSONResponse({"outcomes": [item.to_mapping() for item in state.outcome_rules()]})
+    return _outcomes_response(state)
+
+
+def _outcomes_response(state: EmulatorState) -> Response:
+    """Return the run-time outcome rules, as every outcomes route answers."""
+    return JSONResponse({"outcomes": [rule.to_mapping() for rule in state.outcome_rules()]})
 
 
 @router.get("/faults")

@@ -312,7 +312,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # asyncio sets TCP_NODELAY on accepted connections only when the listening socket
-    # says IPPROTO_TCP. Without it, keep-alive responses wait about 40 ms for the
+    # was created with IPPROTO_TCP. Without it, keep-alive responses wait about 40 ms for the
     # client's delayed ACK (measured on Linux with requests).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
